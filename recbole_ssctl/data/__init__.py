@@ -1,0 +1,1 @@
+"""Handling of the domain field and checks of loaded datasets."""

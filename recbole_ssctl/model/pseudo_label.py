@@ -1,0 +1,111 @@
+"""Pseudo-labels for dominant-domain samples and their confidence weights (SSCTL's ISCT).
+
+A dominant-domain sample is treated as unlabeled with respect to the non-dominant domains:
+it is assigned to the non-dominant domain its domain classifier finds most likely, and
+weighted by how confident that assignment is. The weighting follows SoftMatch (Chen et
+al., ICLR 2023): a Gaussian truncated at the running mean of the confidence.
+"""
+
+import torch
+import torch.nn as nn
+
+WEIGHTINGS = ("gaussian", "threshold", "none")
+
+
+def assign_pseudo_domains(domain_probs, domain, dominant_mask):
+    """Assign each dominant-domain sample to its most likely non-dominant domain.
+
+    Args:
+        domain_probs (torch.Tensor): ``[batch_size, num_domains]``, classifier output p(x).
+        domain (torch.Tensor): ``[batch_size]``, the true domain index of each sample.
+        dominant_mask (torch.Tensor): ``[num_domains]`` bool, True for dominant domains.
+
+    Returns:
+        tuple: ``rows`` (positions of the dominant-domain samples in the batch), ``target``
+        (their assigned domain index k*) and ``confidence`` (p_{k*}(x)), each
+        ``[num_dominant_samples]``.
+    """
+    rows = torch.nonzero(dominant_mask[domain], as_tuple=True)[0]
+    non_dominant = torch.nonzero(~dominant_mask, as_tuple=True)[0]
+    candidate_probs = domain_probs[rows][:, non_dominant]  # [n, num_non_dominant]
+    confidence, position = candidate_probs.max(dim=1)
+    return rows, non_dominant[position], confidence
+
+
+def truncated_gaussian_weight(confidence, mean, variance, lambda_max):
+    """Return SoftMatch's weight of each confidence value.
+
+    ``lambda_max`` at or above ``mean``; below it
+    ``lambda_max * exp(-(c - mean)^2 / (2 * variance))``.
+    """
+    gaussian = torch.exp(-((confidence - mean) ** 2) / (2.0 * variance))
+    return lambda_max * torch.where(
+        confidence >= mean, torch.ones_like(confidence), gaussian
+    )
+
+
+def ema_update(mean, variance, confidence, momentum):
+    """Return the moving mean and variance after seeing one batch of confidences.
+
+    ``new = momentum * old + (1 - momentum) * batch statistic``. The batch variance is the
+    unbiased one, or 0 for a single value.
+    """
+    batch_mean = confidence.mean()
+    if confidence.numel() > 1:
+        batch_variance = confidence.var(unbiased=True)
+    else:
+        batch_variance = torch.zeros_like(batch_mean)
+    new_mean = momentum * mean + (1.0 - momentum) * batch_mean
+    new_variance = momentum * variance + (1.0 - momentum) * batch_variance
+    return new_mean, new_variance
+
+
+class ConfidenceWeighting(nn.Module):
+    """Weights pseudo-labelled samples and keeps the running confidence statistics.
+
+    Args:
+        num_domains (int): N; the running mean starts at 1/N (a uniform classifier).
+        weighting (str): ``gaussian`` (truncated Gaussian), ``threshold`` (``lambda_max``
+            when the confidence reaches ``threshold``, else 0) or ``none`` (``lambda_max``
+            for every assigned sample).
+        lambda_max (float): the largest weight.
+        momentum (float): momentum of the moving mean and variance.
+        threshold (float): confidence threshold of the ``threshold`` weighting.
+        min_variance (float): floor on the variance, so a collapsed confidence spread
+            cannot divide by zero.
+
+    The moving statistics are buffers, so they are saved in RecBole checkpoints.
+    """
+
+    def __init__(self, num_domains, weighting, lambda_max, momentum, threshold, min_variance=1e-6):
+        super().__init__()
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting='{weighting}' is invalid; allowed: {list(WEIGHTINGS)}.")
+        self.weighting = weighting
+        self.lambda_max = lambda_max
+        self.momentum = momentum
+        self.threshold = threshold
+        self.min_variance = min_variance
+        self.register_buffer("confidence_mean", torch.tensor(1.0 / num_domains))
+        self.register_buffer("confidence_variance", torch.tensor(1.0))
+
+    def forward(self, confidence):
+        """Update the running statistics (in training mode) and return the weights.
+
+        Args:
+            confidence (torch.Tensor): ``[n]``, detached confidences of one batch.
+        """
+        if self.training and confidence.numel() > 0:
+            mean, variance = ema_update(
+                self.confidence_mean, self.confidence_variance, confidence, self.momentum
+            )
+            self.confidence_mean.copy_(mean)
+            self.confidence_variance.copy_(variance.clamp_min(self.min_variance))
+
+        if self.weighting == "gaussian":
+            return truncated_gaussian_weight(
+                confidence, self.confidence_mean, self.confidence_variance, self.lambda_max
+            )
+        if self.weighting == "threshold":
+            return self.lambda_max * (confidence >= self.threshold).to(confidence.dtype)
+        return torch.full_like(confidence, self.lambda_max)

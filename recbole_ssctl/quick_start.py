@@ -1,0 +1,158 @@
+"""Run a model the RecBole way and report results per domain.
+
+:func:`run_recbole_ssctl` mirrors RecBole's ``run_recbole`` without importing
+``recbole.quick_start`` (which imports ray).
+"""
+
+import os
+from logging import getLogger
+from pathlib import Path
+
+import torch
+from recbole.config import Config
+from recbole.data import create_dataset, data_preparation
+from recbole.utils import get_environment, init_logger, init_seed, set_color
+
+from recbole_ssctl import registry
+from recbole_ssctl.compat import trusted_checkpoint_loading
+from recbole_ssctl.data.checks import warn_unscaled_numerical_features
+from recbole_ssctl.data.domain import DomainSpace, domain_field_name, log_domain_counts
+from recbole_ssctl.evaluation import format_domain_table
+
+PACKAGE_ROOT = Path(__file__).resolve().parent
+
+
+def properties_dir():
+    """Return the folder of the shipped ``.yaml`` property files."""
+    for candidate in (PACKAGE_ROOT.parent / "properties", PACKAGE_ROOT / "properties"):
+        if (candidate / "overall.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"The recbole-ssctl property files were not found next to {PACKAGE_ROOT}; "
+        f"reinstall the package (pip install -e .)."
+    )
+
+
+def property_files(model_name, dataset_name, config_file_list=None):
+    """Return the property files for a run, lowest priority first.
+
+    The plugin's defaults, then the model's and the dataset's files (a dataset file in
+    ``./properties/dataset/`` wins over the shipped one), then the user's files.
+    """
+    shipped = properties_dir()
+    files = [shipped / "overall.yaml"]
+    model_file = shipped / "model" / f"{model_name}.yaml"
+    if model_file.is_file():
+        files.append(model_file)
+    for folder in (Path("properties") / "dataset", shipped / "dataset"):
+        dataset_file = folder / f"{dataset_name}.yaml"
+        if dataset_file.is_file():
+            files.append(dataset_file)
+            break
+    for path in config_file_list or []:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"Config file '{path}' does not exist.")
+        files.append(Path(path))
+    return [str(path) for path in files]
+
+
+def build_config(model, dataset, config_file_list=None, config_dict=None):
+    """Return a RecBole ``Config`` for a plugin or RecBole model."""
+    model_class = registry.get_model(model)
+    files = property_files(model_class.__name__, dataset, config_file_list)
+    return Config(model=model_class, dataset=dataset, config_file_list=files, config_dict=config_dict)
+
+
+def prepare_builtin_dataset(config):
+    """Prepare a built-in dataset preset (multi-domain ml-100k) on first use."""
+    from dataset_prep import movielens
+
+    name = config["dataset"]
+    if name not in movielens.PRESETS:
+        return
+    data_root = os.path.dirname(os.path.normpath(config["data_path"]))
+    if movielens.ensure_prepared(name, data_root, str(properties_dir() / "dataset")):
+        getLogger().info(f"Prepared dataset '{name}' in {config['data_path']}")
+
+
+def load_data(config):
+    """Create the dataset and its train / valid / test loaders, logging domain counts."""
+    logger = getLogger()
+    dataset = create_dataset(config)
+    logger.info(dataset)
+    warn_unscaled_numerical_features(config, dataset)
+    train_data, valid_data, test_data = data_preparation(config, dataset)
+    domains = DomainSpace(dataset, domain_field_name(config))
+    splits = {"train": train_data._dataset, "valid": valid_data._dataset, "test": test_data._dataset}
+    counts = log_domain_counts(domains, splits)
+    return dataset, (train_data, valid_data, test_data), domains, counts
+
+
+def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, saved=True):
+    """Train and test one model on one dataset; log the per-domain test table.
+
+    Args:
+        model (str): a plugin model (e.g. ``SSCTL``) or a RecBole context-aware model.
+        dataset (str): dataset name; ``ml-100k-md`` presets are prepared on first use.
+        config_file_list (list of str, optional): extra ``.yaml`` files, highest priority.
+        config_dict (dict, optional): settings that override the files.
+        saved (bool): save checkpoints and reload the best one for testing.
+
+    Returns:
+        dict: ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
+        ``test_result`` and ``test_table`` (the text table).
+    """
+    config = build_config(model, dataset, config_file_list, config_dict)
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    logger = getLogger()
+    logger.info(config)
+    prepare_builtin_dataset(config)
+
+    _, (train_data, valid_data, test_data), domains, counts = load_data(config)
+    init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
+    model_class = registry.get_model(config["model"])
+    model = model_class(config, train_data._dataset).to(config["device"])
+    logger.info(model)
+    trainer = registry.get_trainer(model_class)(config, model)
+
+    best_valid_score, best_valid_result = trainer.fit(
+        train_data, valid_data, saved=saved, show_progress=config["show_progress"]
+    )
+    test_result = trainer.evaluate(test_data, load_best_model=saved, show_progress=config["show_progress"])
+
+    test_counts = dict(zip(domains.tokens, (int(c) for c in counts["test"])))
+    table = format_domain_table(test_result, domains.tokens, test_counts)
+    environment = get_environment(config)
+    logger.info("The running environment of this training is as follows:\n" + environment.draw())
+    logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
+    logger.info(set_color("test result per domain", "yellow") + f" ({domains.field}):\n{table}")
+    return {
+        "best_valid_score": best_valid_score,
+        "valid_score_bigger": trainer.valid_metric_bigger,
+        "best_valid_result": best_valid_result,
+        "test_result": test_result,
+        "test_table": table,
+    }
+
+
+def load_data_and_model(model_file):
+    """Load a checkpoint written by a run, with its config, data and model.
+
+    Unlike RecBole's function of the same name, this one resolves plugin models and does
+    not import ray.
+
+    Returns:
+        tuple: ``config``, ``model``, ``dataset``, ``train_data``, ``valid_data``, ``test_data``.
+    """
+    with trusted_checkpoint_loading():
+        checkpoint = torch.load(model_file, map_location="cpu")
+    config = checkpoint["config"]
+    init_seed(config["seed"], config["reproducibility"])
+    init_logger(config)
+    dataset, (train_data, valid_data, test_data), _, _ = load_data(config)
+    init_seed(config["seed"], config["reproducibility"])
+    model = registry.get_model(config["model"])(config, train_data._dataset).to(config["device"])
+    model.load_state_dict(checkpoint["state_dict"])
+    model.load_other_parameter(checkpoint.get("other_parameter"))
+    return config, model, dataset, train_data, valid_data, test_data
