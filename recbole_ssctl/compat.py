@@ -242,6 +242,15 @@ class _AmpShim:
         return torch.autocast("cuda", *args, **kwargs)
 
 
+# (owner, attribute name) -> the value before patching, so tests can show each trap.
+ORIGINALS = {}
+
+
+def _patch(owner, name, value):
+    ORIGINALS[(owner, name)] = getattr(owner, name)
+    setattr(owner, name, value)
+
+
 def apply():
     """Apply every patch once; later calls do nothing."""
     global _APPLIED
@@ -249,21 +258,25 @@ def apply():
         return
     _APPLIED = True
 
-    configurator.Config.compatibility_settings = _compatibility_settings
+    _patch(configurator.Config, "compatibility_settings", _compatibility_settings)
 
     dataset_class = recbole_dataset.Dataset
-    dataset_class._concat_remaped_tokens = _concat_remaped_tokens
-    dataset_class._remap = _remap
-    dataset_class._fill_nan = _fill_nan
-    dataset_class._load_feat = _with_empty_sequence_cells(dataset_class._load_feat)
-    dataset_class._normalize = _with_sequence_aware_series(dataset_class._normalize)
-    dataset_class._discretization = _with_sequence_aware_series(
-        dataset_class._discretization
+    _patch(dataset_class, "_concat_remaped_tokens", _concat_remaped_tokens)
+    _patch(dataset_class, "_remap", _remap)
+    _patch(dataset_class, "_fill_nan", _fill_nan)
+    _patch(dataset_class, "_load_feat", _with_empty_sequence_cells(dataset_class._load_feat))
+    _patch(dataset_class, "_normalize", _with_sequence_aware_series(dataset_class._normalize))
+    _patch(
+        dataset_class,
+        "_discretization",
+        _with_sequence_aware_series(dataset_class._discretization),
     )
 
     trainer_class = recbole_trainer.Trainer
-    trainer_class.evaluate = _with_trusted_checkpoint_loading(trainer_class.evaluate)
-    trainer_class.resume_checkpoint = _with_trusted_checkpoint_loading(
-        trainer_class.resume_checkpoint
+    _patch(trainer_class, "evaluate", _with_trusted_checkpoint_loading(trainer_class.evaluate))
+    _patch(
+        trainer_class,
+        "resume_checkpoint",
+        _with_trusted_checkpoint_loading(trainer_class.resume_checkpoint),
     )
-    recbole_trainer.amp = _AmpShim
+    _patch(recbole_trainer, "amp", _AmpShim)

@@ -95,3 +95,32 @@ def shared_data_dir():
     if not path.is_dir():
         pytest.skip(f"{SHARED_DATA_VARIABLE}={value} is not a folder")
     return path
+
+
+def build_run(model, data_path, dataset="planted", **overrides):
+    """Build config, data loaders, model and trainer the way a run does, without training.
+
+    Returns:
+        dict: ``config``, ``dataset``, ``train``, ``valid``, ``test``, ``model``, ``trainer``.
+    """
+    from recbole.utils import init_seed
+
+    from recbole_ssctl import registry
+    from recbole_ssctl.quick_start import build_config, load_data
+
+    config = build_config(model, dataset, config_dict=planted_config(data_path, **overrides))
+    init_seed(config["seed"], config["reproducibility"])
+    full_dataset, (train, valid, test), _, _ = load_data(config)
+    init_seed(config["seed"], config["reproducibility"])
+    model_class = registry.get_model(model)
+    model_instance = model_class(config, train._dataset)
+    trainer = registry.get_trainer(model_class)(config, model_instance)
+    return {
+        "config": config,
+        "dataset": full_dataset,
+        "train": train,
+        "valid": valid,
+        "test": test,
+        "model": model_instance,
+        "trainer": trainer,
+    }
