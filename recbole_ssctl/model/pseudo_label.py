@@ -63,8 +63,15 @@ def ema_update(mean, variance, confidence, momentum):
 class ConfidenceWeighting(nn.Module):
     """Weights pseudo-labelled samples and keeps the running confidence statistics.
 
+    The running mean and variance are exponential moving averages started at zero and
+    bias-corrected as in Adam (divided by ``1 - momentum ** t`` after ``t`` updates), so
+    they follow the observed confidences from the first batch on. Without the correction a
+    momentum of 0.999 keeps them near their initial values for thousands of batches, which
+    is longer than whole training runs on many multi-domain datasets.
+
     Args:
-        num_domains (int): N; the running mean starts at 1/N (a uniform classifier).
+        num_domains (int): N; before the first update the mean is 1/N (a uniform
+            classifier) and the variance 1.
         weighting (str): ``gaussian`` (truncated Gaussian), ``threshold`` (``lambda_max``
             when the confidence reaches ``threshold``, else 0) or ``none`` (``lambda_max``
             for every assigned sample).
@@ -74,7 +81,7 @@ class ConfidenceWeighting(nn.Module):
         min_variance (float): floor on the variance, so a collapsed confidence spread
             cannot divide by zero.
 
-    The moving statistics are buffers, so they are saved in RecBole checkpoints.
+    The statistics are buffers, so they are saved in RecBole checkpoints.
     """
 
     def __init__(self, num_domains, weighting, lambda_max, momentum, threshold, min_variance=1e-6):
@@ -86,8 +93,28 @@ class ConfidenceWeighting(nn.Module):
         self.momentum = momentum
         self.threshold = threshold
         self.min_variance = min_variance
-        self.register_buffer("confidence_mean", torch.tensor(1.0 / num_domains))
-        self.register_buffer("confidence_variance", torch.tensor(1.0))
+        self.initial_mean = 1.0 / num_domains
+        self.register_buffer("running_mean", torch.tensor(0.0))
+        self.register_buffer("running_variance", torch.tensor(0.0))
+        self.register_buffer("num_updates", torch.tensor(0, dtype=torch.long))
+
+    @property
+    def confidence_mean(self):
+        """The bias-corrected running mean of the confidence (mu_t)."""
+        if self.num_updates == 0:
+            return torch.tensor(self.initial_mean, device=self.running_mean.device)
+        return self.running_mean / self._correction()
+
+    @property
+    def confidence_variance(self):
+        """The bias-corrected running variance of the confidence (sigma_t squared)."""
+        if self.num_updates == 0:
+            return torch.ones_like(self.running_variance)
+        variance = self.running_variance / self._correction()
+        return variance.clamp_min(self.min_variance)
+
+    def _correction(self):
+        return 1.0 - self.momentum ** self.num_updates.item() if self.momentum < 1.0 else 1.0
 
     def forward(self, confidence):
         """Update the running statistics (in training mode) and return the weights.
@@ -97,10 +124,11 @@ class ConfidenceWeighting(nn.Module):
         """
         if self.training and confidence.numel() > 0:
             mean, variance = ema_update(
-                self.confidence_mean, self.confidence_variance, confidence, self.momentum
+                self.running_mean, self.running_variance, confidence, self.momentum
             )
-            self.confidence_mean.copy_(mean)
-            self.confidence_variance.copy_(variance.clamp_min(self.min_variance))
+            self.running_mean.copy_(mean)
+            self.running_variance.copy_(variance)
+            self.num_updates += 1
 
         if self.weighting == "gaussian":
             return truncated_gaussian_weight(
