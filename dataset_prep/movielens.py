@@ -490,7 +490,7 @@ def command_line(name, source, output_dir, domain_keep, seed, split, properties_
         words += ["--seed", str(seed)]
     if tuple(split) != DEFAULT_SPLIT:
         words += ["--split", *(f"{fraction:g}" for fraction in split)]
-    if Path(properties_path) != default_properties_path(name):
+    if Path(properties_path).resolve() != default_properties_path(name).resolve():
         words += ["--properties-path", str(properties_path)]
     return shlex.join(words)
 
