@@ -8,6 +8,7 @@ files separated by spaces. The run ends with the per-domain test table.
 """
 
 import argparse
+import sys
 
 import recbole_ssctl  # noqa: F401  (patches RecBole for current numpy, pandas and torch)
 from recbole_ssctl.quick_start import run_recbole_ssctl
@@ -27,8 +28,14 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     config_file_list = args.config_files.strip().split(" ") if args.config_files else None
-    run_recbole_ssctl(args.model, args.dataset, config_file_list=config_file_list)
+    try:
+        run_recbole_ssctl(args.model, args.dataset, config_file_list=config_file_list)
+    except (ValueError, FileNotFoundError) as error:
+        # Settings and data problems: the message names the value and the fix.
+        print(f"run_recbole_ssctl.py: error: {error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
