@@ -280,3 +280,19 @@ def apply():
         _with_trusted_checkpoint_loading(trainer_class.resume_checkpoint),
     )
     _patch(recbole_trainer, "amp", _AmpShim)
+    _silence_recbole_internal_warnings()
+
+
+def _silence_recbole_internal_warnings():
+    """Hide warnings that RecBole's own code triggers on every run and users cannot act on.
+
+    Only warnings raised from ``recbole.*`` modules are filtered: pandas' deprecation of
+    ``inplace=True`` and torch's note on converting read-only numpy arrays, which pandas 3
+    returns under copy-on-write and which RecBole copies into new tensors anyway.
+    """
+    pandas_deprecation = getattr(pd.errors, "Pandas4Warning", None)
+    if pandas_deprecation is not None:
+        warnings.filterwarnings("ignore", category=pandas_deprecation, module=r"recbole\.")
+    warnings.filterwarnings(
+        "ignore", message="The given NumPy array is not writable", module=r"recbole\."
+    )
