@@ -13,7 +13,7 @@ from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_environment, init_logger, init_seed, set_color
 
-from recbole_ssctl import registry
+from recbole_ssctl import config_checks, registry
 from recbole_ssctl.compat import trusted_checkpoint_loading
 from recbole_ssctl.data.checks import warn_unscaled_numerical_features
 from recbole_ssctl.data.domain import DomainSpace, domain_field_name, log_domain_counts
@@ -107,6 +107,7 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
     init_logger(config)
     logger = getLogger()
     logger.info(config)
+    config_checks.warn_unknown_settings(config, properties_dir())
     prepare_builtin_dataset(config)
 
     _, (train_data, valid_data, test_data), domains, counts = load_data(config)
