@@ -5,8 +5,8 @@ from logging import getLogger
 import numpy as np
 from recbole.utils import FeatureType
 
-# A numerical feature enters a context-aware model as its embedding times the raw value;
-# values beyond this magnitude saturate the logits unless the field is normalised.
+# A numerical feature enters a context-aware model as its embedding times the raw value.
+# Values beyond this magnitude saturate the logits unless the field is normalised.
 UNSCALED_LIMIT = 10.0
 
 

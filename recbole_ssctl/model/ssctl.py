@@ -163,8 +163,8 @@ class SSCTL(MultiDomainRecommender):
         dominant_mask[self.dominant_domains] = True
         self.register_buffer("dominant_mask", dominant_mask, persistent=False)
 
-        # Class-balanced cross-entropy: weight n / (N * n_k), so every domain contributes
-        # as much as it would in a balanced set; absent domains get weight 0.
+        # Class-balanced cross-entropy weights n / (N * n_k), so every domain counts as it
+        # would in a balanced set. Domains absent from training get weight 0.
         counts = torch.as_tensor(train_counts, dtype=torch.float)
         weights = torch.where(
             counts > 0,
@@ -191,8 +191,8 @@ class SSCTL(MultiDomainRecommender):
         """Return each domain's gate input, ``[batch_size, num_domains, gate_input_size]``."""
         batch_size = context.shape[0]
         if domain_probs is None:
-            # The gate of domain k sees the embedding of domain k, which is the true
-            # domain embedding for every real sample routed through it.
+            # The gate of domain k reads the embedding of domain k. That is the true domain
+            # embedding of every real sample routed through it.
             domain_part = self.domain_embeddings().unsqueeze(0).expand(batch_size, -1, -1)
         else:
             soft = domain_probs @ self.domain_embeddings()  # [B, E]
