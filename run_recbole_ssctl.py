@@ -21,6 +21,11 @@ def parse_args(argv=None):
     parser.add_argument(
         "--config_files", default=None, help="extra .yaml property files, separated by spaces"
     )
+    parser.add_argument(
+        "--nproc", type=int, default=1,
+        help="training processes on this machine (default 1); above 1 they train with "
+        "DistributedDataParallel, over gloo on CPU",
+    )
     args, _ = parser.parse_known_args(argv)
     return args
 
@@ -29,7 +34,9 @@ def main(argv=None):
     args = parse_args(argv)
     config_file_list = args.config_files.strip().split(" ") if args.config_files else None
     try:
-        run_recbole_ssctl(args.model, args.dataset, config_file_list=config_file_list)
+        run_recbole_ssctl(
+            args.model, args.dataset, config_file_list=config_file_list, nproc=args.nproc
+        )
     except (ValueError, FileNotFoundError) as error:
         # Settings and data problems: the message names the value and the fix.
         print(f"run_recbole_ssctl.py: error: {error}", file=sys.stderr)

@@ -15,6 +15,8 @@ replaces one RecBole method or module attribute; the reason sits next to it:
 * torch 2.6 made ``torch.load(weights_only=True)`` the default, which rejects every
   RecBole checkpoint (they hold the ``Config`` object) at best-model reload and resume.
 * ``torch.cuda.amp.GradScaler`` is deprecated and warns on every epoch.
+* Multi-process training is hard-wired to NCCL and CUDA devices. The patched device
+  set-up and trainer base use gloo on CPU (or when ``dist_backend: gloo`` is set).
 
 ``recbole.quick_start`` imports ray, which fails on numpy 2 and setuptools >= 81; nothing
 here imports it.
@@ -22,11 +24,13 @@ here imports it.
 
 import contextlib
 import functools
+import os
 import warnings
 
 import numpy as np
 import pandas as pd
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from recbole.config import configurator
 from recbole.data.dataset import dataset as recbole_dataset
@@ -242,6 +246,70 @@ class _AmpShim:
         return torch.autocast("cuda", *args, **kwargs)
 
 
+def _init_device(self):
+    """RecBole's device set-up, with the gloo backend for multi-process runs on CPU.
+
+    Single-process runs are unchanged. A multi-process run (``local_rank`` set) uses
+    ``dist_backend`` when given, else NCCL when CUDA is available and gloo otherwise.
+    """
+    settings = self.final_config_dict
+    gpu_id = settings["gpu_id"]
+    if isinstance(gpu_id, tuple):
+        gpu_id = ",".join(map(str, gpu_id))
+    settings["gpu_id"] = gpu_id = str(gpu_id)
+    os.environ["CUDA_VISIBLE_DEVICES"] = gpu_id
+    use_cuda = len(gpu_id) > 0 and torch.cuda.is_available()
+
+    if "local_rank" not in settings:
+        settings["single_spec"] = True
+        settings["local_rank"] = 0
+        settings["device"] = torch.device("cuda") if use_cuda else torch.device("cpu")
+        return
+
+    backend = settings.get("dist_backend") or ("nccl" if use_cuda else "gloo")
+    if backend not in ("nccl", "gloo"):
+        raise ValueError(f"dist_backend='{backend}' is invalid; allowed values: ['nccl', 'gloo'].")
+    if backend == "nccl" and len(gpu_id.split(",")) < settings["nproc"]:
+        raise ValueError(
+            f"nproc={settings['nproc']} processes need as many GPUs, but gpu_id='{gpu_id}' "
+            f"lists fewer. List more GPUs or use dist_backend: gloo."
+        )
+    torch.distributed.init_process_group(
+        backend=backend,
+        rank=settings["local_rank"] + settings["offset"],
+        world_size=settings["world_size"],
+        init_method=f"tcp://{settings['ip']}:{settings['port']}",
+    )
+    settings["single_spec"] = False
+    settings["dist_backend"] = backend
+    if backend == "nccl":
+        settings["device"] = torch.device("cuda", settings["local_rank"])
+        torch.cuda.set_device(settings["local_rank"])
+    else:
+        settings["device"] = torch.device("cpu")
+    if settings["local_rank"] != 0:
+        settings["state"] = "error"
+        settings["show_progress"] = False
+        settings["verbose"] = False
+
+
+def _abstract_trainer_init(self, config, model):
+    """RecBole's trainer base, wrapping the model in DDP for CPU processes too.
+
+    ``device_ids`` and synchronised batch normalisation only apply to CUDA models.
+    """
+    self.config = config
+    self.model = model
+    if not config["single_spec"]:
+        if config["device"].type == "cuda":
+            self.model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+            self.distributed_model = DistributedDataParallel(
+                self.model, device_ids=[config["local_rank"]]
+            )
+        else:
+            self.distributed_model = DistributedDataParallel(self.model)
+
+
 # (owner, attribute name) -> the value before patching, so tests can show each trap.
 ORIGINALS = {}
 
@@ -259,6 +327,8 @@ def apply():
     _APPLIED = True
 
     _patch(configurator.Config, "compatibility_settings", _compatibility_settings)
+    _patch(configurator.Config, "_init_device", _init_device)
+    _patch(recbole_trainer.AbstractTrainer, "__init__", _abstract_trainer_init)
 
     dataset_class = recbole_dataset.Dataset
     _patch(dataset_class, "_concat_remaped_tokens", _concat_remaped_tokens)

@@ -13,7 +13,7 @@ from recbole.config import Config
 from recbole.data import create_dataset, data_preparation
 from recbole.utils import get_environment, init_logger, init_seed, set_color
 
-from recbole_ssctl import config_checks, registry
+from recbole_ssctl import config_checks, distributed, registry
 from recbole_ssctl.compat import trusted_checkpoint_loading
 from recbole_ssctl.data.checks import warn_unscaled_numerical_features
 from recbole_ssctl.data.domain import DomainSpace, domain_field_name, log_domain_counts
@@ -88,7 +88,7 @@ def load_data(config):
     return dataset, (train_data, valid_data, test_data), domains, counts
 
 
-def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, saved=True):
+def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, saved=True, nproc=1):
     """Train and test one model on one dataset; log the per-domain test table.
 
     Args:
@@ -97,11 +97,16 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
         config_file_list (list of str, optional): extra ``.yaml`` files, highest priority.
         config_dict (dict, optional): settings that override the files.
         saved (bool): save checkpoints and reload the best one for testing.
+        nproc (int): number of training processes on this machine; above 1 they train
+            with torch DistributedDataParallel (gloo on CPU, NCCL on GPUs).
 
     Returns:
-        dict: ``best_valid_score``, ``valid_score_bigger``, ``best_valid_result``,
-        ``test_result`` and ``test_table`` (the text table).
+        dict: ``model_file`` (the best checkpoint, when saved), ``best_valid_score``,
+        ``valid_score_bigger``, ``best_valid_result``, ``test_result`` and ``test_table``
+        (the text table); from the first process when several train.
     """
+    if nproc > 1:
+        return _run_processes(model, dataset, config_file_list, config_dict, saved, nproc)
     config = build_config(model, dataset, config_file_list, config_dict)
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
@@ -129,12 +134,44 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
     logger.info(set_color("best valid ", "yellow") + f": {best_valid_result}")
     logger.info(set_color("test result per domain", "yellow") + f" ({domains.field}):\n{table}")
     return {
+        "model_file": trainer.saved_model_file if saved else None,
         "best_valid_score": best_valid_score,
         "valid_score_bigger": trainer.valid_metric_bigger,
         "best_valid_result": best_valid_result,
         "test_result": test_result,
         "test_table": table,
     }
+
+
+def _run_processes(model, dataset, config_file_list, config_dict, saved, nproc):
+    """Train in ``nproc`` processes that meet on a free port of 127.0.0.1."""
+    import torch.multiprocessing as mp
+
+    # Prepare built-in data once, before several processes would write the same files.
+    config = build_config(model, dataset, config_file_list, config_dict)
+    prepare_builtin_dataset(config)
+
+    context = mp.get_context("spawn")
+    results = context.SimpleQueue()
+    port = distributed.free_local_port()
+    mp.spawn(
+        _process_main,
+        args=(model, dataset, config_file_list, config_dict or {}, saved, nproc, port, results),
+        nprocs=nproc,
+        join=True,
+    )
+    return results.get()
+
+
+def _process_main(rank, model, dataset, config_file_list, config_dict, saved, nproc, port, results):
+    settings = {**config_dict, **distributed.distributed_settings(nproc, rank, port)}
+    try:
+        result = run_recbole_ssctl(model, dataset, config_file_list, settings, saved)
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+    if rank == 0:
+        results.put(result)
 
 
 def load_data_and_model(model_file):
@@ -149,6 +186,12 @@ def load_data_and_model(model_file):
     with trusted_checkpoint_loading():
         checkpoint = torch.load(model_file, map_location="cpu")
     config = checkpoint["config"]
+    if not config["single_spec"] and distributed.world_size() == 1:
+        # A checkpoint of a multi-process run, loaded in one process.
+        config["single_spec"] = True
+        config["world_size"] = 1
+        use_cuda = torch.cuda.is_available() and config["dist_backend"] == "nccl"
+        config["device"] = torch.device("cuda" if use_cuda else "cpu")
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     dataset, (train_data, valid_data, test_data), _, _ = load_data(config)

@@ -31,15 +31,20 @@ def test_gaussian_weight_scales_with_lambda_max():
 
 def test_ema_update_matches_hand_values():
     confidence = torch.tensor([0.2, 0.4, 0.6])  # mean 0.4, unbiased variance 0.04
-    mean, variance = ema_update(torch.tensor(0.5), torch.tensor(1.0), confidence, 0.9)
+    mean, variance, _ = ema_update(torch.tensor(0.5), torch.tensor(1.0), confidence, 0.9)
     assert mean.item() == pytest.approx(0.9 * 0.5 + 0.1 * 0.4)
     assert variance.item() == pytest.approx(0.9 * 1.0 + 0.1 * 0.04)
 
 
 def test_ema_update_single_value_uses_zero_variance():
-    mean, variance = ema_update(torch.tensor(0.5), torch.tensor(1.0), torch.tensor([0.7]), 0.5)
+    mean, variance, _ = ema_update(torch.tensor(0.5), torch.tensor(1.0), torch.tensor([0.7]), 0.5)
     assert mean.item() == pytest.approx(0.6)
     assert variance.item() == pytest.approx(0.5)
+
+
+def test_ema_update_ignores_empty_batch():
+    mean, variance, count = ema_update(torch.tensor(0.5), torch.tensor(1.0), torch.tensor([]), 0.5)
+    assert (mean.item(), variance.item(), count) == (0.5, 1.0, 0)
 
 
 def test_assignment_picks_most_likely_non_dominant_domain():

@@ -9,6 +9,8 @@ al., ICLR 2023): a Gaussian truncated at the running mean of the confidence.
 import torch
 import torch.nn as nn
 
+from recbole_ssctl import distributed
+
 WEIGHTINGS = ("gaussian", "threshold", "none")
 
 
@@ -44,20 +46,35 @@ def truncated_gaussian_weight(confidence, mean, variance, lambda_max):
     )
 
 
-def ema_update(mean, variance, confidence, momentum):
-    """Return the moving mean and variance after seeing one batch of confidences.
+def batch_statistics(confidence):
+    """Return the mean, unbiased variance (0 for one value) and count of a batch.
 
-    ``new = momentum * old + (1 - momentum) * batch statistic``. The batch variance is the
-    unbiased one, or 0 for a single value.
+    In a multi-process run the batch is the union of every process's batch.
     """
-    batch_mean = confidence.mean()
-    if confidence.numel() > 1:
-        batch_variance = confidence.var(unbiased=True)
-    else:
-        batch_variance = torch.zeros_like(batch_mean)
+    values = confidence.detach().double()  # sums of squares lose precision in float32
+    sums = torch.stack(
+        [values.sum(), (values**2).sum(), torch.tensor(float(values.numel()), dtype=torch.double)]
+    )
+    total, total_squares, count = distributed.all_reduce_sum(sums).tolist()
+    if count == 0:
+        return None, None, 0
+    mean = total / count
+    variance = (total_squares - count * mean**2) / (count - 1) if count > 1 else 0.0
+    return mean, max(variance, 0.0), int(count)
+
+
+def ema_update(mean, variance, confidence, momentum):
+    """Return the moving mean and variance after one batch, and the batch's size.
+
+    ``new = momentum * old + (1 - momentum) * batch statistic``, with the unbiased batch
+    variance (0 for a single value). An empty batch leaves both unchanged.
+    """
+    batch_mean, batch_variance, count = batch_statistics(confidence)
+    if count == 0:
+        return mean, variance, 0
     new_mean = momentum * mean + (1.0 - momentum) * batch_mean
     new_variance = momentum * variance + (1.0 - momentum) * batch_variance
-    return new_mean, new_variance
+    return new_mean, new_variance, count
 
 
 class ConfidenceWeighting(nn.Module):
@@ -122,13 +139,16 @@ class ConfidenceWeighting(nn.Module):
         Args:
             confidence (torch.Tensor): ``[n]``, detached confidences of one batch.
         """
-        if self.training and confidence.numel() > 0:
-            mean, variance = ema_update(
+        if self.training:
+            # Every process must reach this point once per batch: the statistics are
+            # summed over processes, even when this process's batch has no samples.
+            mean, variance, count = ema_update(
                 self.running_mean, self.running_variance, confidence, self.momentum
             )
-            self.running_mean.copy_(mean)
-            self.running_variance.copy_(variance)
-            self.num_updates += 1
+            if count > 0:
+                self.running_mean.copy_(mean)
+                self.running_variance.copy_(variance)
+                self.num_updates += 1
 
         if self.weighting == "gaussian":
             return truncated_gaussian_weight(

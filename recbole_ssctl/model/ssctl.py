@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from recbole_ssctl import config_checks
+from recbole_ssctl import config_checks, distributed
 from recbole_ssctl.model.base import MultiDomainRecommender
 from recbole_ssctl.model.layers import CGC, ScaledMLP, tower
 from recbole_ssctl.model.pseudo_label import (
@@ -266,10 +266,12 @@ class SSCTL(MultiDomainRecommender):
         """Weighted BCE of dominant-domain samples through their pseudo domain's tower."""
         domain_probs = torch.softmax(output.classifier_logits, dim=-1).detach()
         rows, target, confidence = assign_pseudo_domains(domain_probs, domain, self.dominant_mask)
+        # Called for empty batches too: in multi-process runs it sums statistics over all
+        # processes, which must all take part.
+        weights = self.confidence_weighting(confidence)
         if rows.numel() == 0:
             return output.logits.sum() * 0.0
 
-        weights = self.confidence_weighting(confidence)
         self._record_pseudo_labels(target, weights)
         target_logits = output.logits[rows].gather(1, target.unsqueeze(1)).squeeze(1)
         per_sample = F.binary_cross_entropy_with_logits(
@@ -301,14 +303,17 @@ class SSCTL(MultiDomainRecommender):
             summed weight per token), ``mean_weight``, ``mu`` and ``sigma`` (the running
             confidence mean and standard deviation).
         """
-        total = int(self._assigned_counts.sum())
+        totals = torch.tensor(
+            np.concatenate([self._assigned_counts, self._assigned_weights]), dtype=torch.double
+        )
+        totals = distributed.all_reduce_sum(totals).numpy()  # over all processes
+        counts, weight_sums = totals[: self.num_domains], totals[self.num_domains :]
+        total = int(counts.sum())
         non_dominant = [i for i in range(self.num_domains) if i not in self.dominant_domains]
         return {
-            "assigned": {self.domains.tokens[i]: int(self._assigned_counts[i]) for i in non_dominant},
-            "weight_sum": {
-                self.domains.tokens[i]: float(self._assigned_weights[i]) for i in non_dominant
-            },
-            "mean_weight": float(self._assigned_weights.sum() / total) if total else None,
+            "assigned": {self.domains.tokens[i]: int(counts[i]) for i in non_dominant},
+            "weight_sum": {self.domains.tokens[i]: float(weight_sums[i]) for i in non_dominant},
+            "mean_weight": float(weight_sums.sum() / total) if total else None,
             "mu": float(self.confidence_weighting.confidence_mean),
             "sigma": float(self.confidence_weighting.confidence_variance.sqrt()),
         }

@@ -6,6 +6,7 @@ from recbole.trainer import Trainer
 from tqdm import tqdm
 from recbole.utils import set_color
 
+from recbole_ssctl import distributed
 from recbole_ssctl.compat import trusted_checkpoint_loading
 from recbole_ssctl.data.domain import DomainSpace, domain_field_name
 from recbole_ssctl.evaluation import (
@@ -73,6 +74,7 @@ class MultiDomainTrainer(Trainer):
                 "eval_args.mode to 'labeled' for CTR datasets."
             )
         if load_best_model:
+            distributed.barrier()  # the first process may still be writing the checkpoint
             self._load_checkpoint(model_file or self.saved_model_file)
         if self.domains is None:
             self.domains = DomainSpace(eval_data._dataset, self.domain_field)
@@ -92,8 +94,21 @@ class MultiDomainTrainer(Trainer):
         struct = self.eval_collector.get_data_struct()
 
         domain_index = torch.cat(domain_ids).long() - 1
+        if distributed.world_size() > 1:
+            struct, domain_index = self._gather_shards(struct, domain_index, len(eval_data._dataset))
         result = evaluate_per_domain(self.evaluator, struct, domain_index, self.domains.tokens)
         self.wandblogger.log_eval_metrics(
             {key: value for key, value in result.items() if value is not None}, head="eval"
         )
         return result
+
+    @staticmethod
+    def _gather_shards(struct, domain_index, dataset_size):
+        """Combine every process's share of an evaluation, so all compute the same metrics.
+
+        RecBole's own multi-process evaluation averages per-process metrics, which is not
+        the AUC of the whole split; gathering the scores is.
+        """
+        for key in ("rec.score", "data.label"):
+            struct.set(key, distributed.gather_in_order(struct.get(key), dataset_size))
+        return struct, distributed.gather_in_order(domain_index, dataset_size)

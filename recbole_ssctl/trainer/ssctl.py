@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from recbole_ssctl import config_checks
+from recbole_ssctl import config_checks, distributed
 from recbole_ssctl.trainer.multi_domain import MultiDomainTrainer
 
 WARMUP = "warm-up"
@@ -91,9 +91,12 @@ class SSCTLTrainer(MultiDomainTrainer):
             true_domains.append(self.model.domain_index(interaction).cpu().numpy())
         if not true_domains:
             return None, None
-        return classifier_scores(
-            np.concatenate(true_domains), np.concatenate(predicted_domains), self.model.num_domains
+        size = len(eval_data._dataset)
+        true_domains = distributed.gather_in_order(torch.from_numpy(np.concatenate(true_domains)), size)
+        predicted_domains = distributed.gather_in_order(
+            torch.from_numpy(np.concatenate(predicted_domains)), size
         )
+        return classifier_scores(true_domains.numpy(), predicted_domains.numpy(), self.model.num_domains)
 
 
 def _fmt(value):
