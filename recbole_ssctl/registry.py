@@ -37,10 +37,12 @@ def get_model(name):
         return getattr(importlib.import_module(_PLUGIN_MODELS[name][0]), name)
     try:
         return recbole_get_model(name)
-    except ValueError:
+    except (ValueError, ImportError) as error:
+        # RecBole's lookup imports its optional lightgbm/xgboost wrappers on the way and
+        # raises ImportError for any unknown name when those packages are absent.
         raise ValueError(
             f"Model '{name}' is neither a recbole-ssctl model ({plugin_model_names()}) "
-            f"nor a RecBole model. Model names are case-sensitive, e.g. DeepFM."
+            f"nor a RecBole model ({error}). Model names are case-sensitive, e.g. DeepFM."
         ) from None
 
 
