@@ -8,6 +8,12 @@ from recbole.utils import get_model as recbole_get_model
 # name -> (module of the model, module and class of its trainer)
 _PLUGIN_MODELS = {
     "SSCTL": ("recbole_ssctl.model.ssctl", "recbole_ssctl.trainer.ssctl", "SSCTLTrainer"),
+    "SharedBottom": ("recbole_ssctl.model.shared_bottom", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
+    "MMoE": ("recbole_ssctl.model.mmoe", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
+    "PLE": ("recbole_ssctl.model.ple", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
+    "STAR": ("recbole_ssctl.model.star", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
+    "EPNet": ("recbole_ssctl.model.pepnet", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
+    "PEPNet": ("recbole_ssctl.model.pepnet", "recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer"),
 }
 _DEFAULT_TRAINER = ("recbole_ssctl.trainer.multi_domain", "MultiDomainTrainer")
 
