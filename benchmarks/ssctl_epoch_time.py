@@ -1,6 +1,6 @@
 """Measure SSCTL's seconds per training epoch against the same model with SDDN and ISCT off.
 
-    python benchmarks/ssctl_epoch_time.py [--dataset ml-100k-md] [--rounds 5]
+    python benchmarks/ssctl_epoch_time.py [--dataset ml-100k-md] [--rounds 5] [--report FILE]
 
 Both variants are built on the same data in one process, and their epochs alternate, so
 load on a shared machine hits both alike. The full model trains in the joint stage
@@ -53,6 +53,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="ml-100k-md", help="dataset name (default ml-100k-md)")
     parser.add_argument("--rounds", type=int, default=5, help="timed epochs per variant (default 5)")
+    parser.add_argument("--report", help="also write the figures as a Markdown page to this file")
     args = parser.parse_args()
     sys.argv = sys.argv[:1]  # RecBole's Config would read the options above as its own
 
@@ -71,18 +72,40 @@ def main():
             trainer._train_epoch(data[0], epoch)
             seconds[name].append(time.perf_counter() - start)
 
-    print(f"machine: {machine_description()}")
-    print(f"dataset: {args.dataset}, {len(data[0].dataset)} training rows, batch size {config['train_batch_size']}")
     medians = {name: statistics.median(values) for name, values in seconds.items()}
+    lines = [
+        f"machine: {machine_description()}",
+        f"dataset: {args.dataset}, {len(data[0].dataset)} training rows, "
+        f"batch size {config['train_batch_size']}",
+    ]
     for name, values in seconds.items():
         parameters = sum(p.numel() for p in trainers[name].model.parameters())
-        print(
+        lines.append(
             f"{name}: median {medians[name]:.2f} s/epoch over {len(values)} epochs "
             f"(min {min(values):.2f}, max {max(values):.2f}), {parameters} parameters"
         )
     full, plain = medians.values()
-    print(f"ratio full / plain: {full / plain:.2f}")
+    lines.append(f"ratio full / plain: {full / plain:.2f}")
+    print("\n".join(lines))
+    if args.report:
+        write_report(args, lines)
 
+
+def write_report(args, lines):
+    command = f"python benchmarks/ssctl_epoch_time.py --dataset {args.dataset} --rounds {args.rounds} --report {args.report}"
+    text = (
+        "# SSCTL seconds per training epoch\n\n"
+        "SSCTL with SDDN and ISCT (joint stage, pseudo-labels on) against the same model with\n"
+        "both switched off, which is the plain CGC backbone. Both variants train on the same\n"
+        "data in one process and their epochs alternate, so load from other work on the\n"
+        "machine affects both alike; compare the ratio rather than the absolute seconds.\n"
+        "This page is written by the script:\n\n"
+        f"```\n{command}\n```\n\n"
+        "## Latest figures\n\n"
+        f"```\n" + "\n".join(lines) + "\n```\n"
+    )
+    with open(args.report, "w", encoding="utf-8") as report:
+        report.write(text)
 
 if __name__ == "__main__":
     main()
