@@ -21,18 +21,12 @@ from pathlib import Path
 
 from dataset_prep.aliccp_processed import ProcessedOptions, convert_processed
 from dataset_prep.aliccp_raw import RawOptions, convert_raw
-from dataset_prep.aliccp_schema import ConversionSummary
-
-RAW_BAD_ROW_KINDS = (
-    "truncated_line",
-    "malformed_feature",
-    "feature_count_mismatch",
-    "invalid_label",
-    "missing_domain",
-    "unknown_common_index",
-    "duplicate_common_index",
+from dataset_prep.aliccp_schema import (
+    PROCESSED_BAD_ROW_KINDS,
+    RAW_BAD_ROW_KINDS,
+    ConversionSummary,
 )
-PROCESSED_BAD_ROW_KINDS = ("truncated_line", "too_many_columns", "invalid_label", "missing_domain", "invalid_value")
+
 
 __all__ = ["ConversionSummary", "ProcessedOptions", "RawOptions", "convert_processed", "convert_raw", "main"]
 

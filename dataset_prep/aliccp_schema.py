@@ -50,6 +50,24 @@ BAD_ROW_KINDS = {
     "not a number",
 }
 
+# The kinds each layout can produce, in the order the help text lists them.
+RAW_BAD_ROW_KINDS = (
+    "truncated_line",
+    "malformed_feature",
+    "feature_count_mismatch",
+    "invalid_label",
+    "missing_domain",
+    "unknown_common_index",
+    "duplicate_common_index",
+)
+PROCESSED_BAD_ROW_KINDS = (
+    "truncated_line",
+    "too_many_columns",
+    "invalid_label",
+    "missing_domain",
+    "invalid_value",
+)
+
 
 def feature_column(field_id):
     """Return the atomic column name of a categorical Ali-CCP field, e.g. ``f206``."""

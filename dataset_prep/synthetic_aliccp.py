@@ -32,6 +32,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dataset_prep.aliccp_schema import RAW_BAD_ROW_KINDS
+
 logger = logging.getLogger(__name__)
 
 DOMAIN_SHARES = {1: 0.378, 2: 0.0075, 3: 0.6145}
@@ -64,15 +66,7 @@ FIELD_ID_BASE = {
 COMBINATION_SOURCES = {"508": "206", "509": "207", "702": "216", "853": "210"}
 COMBINATION_CARDINALITY = 150_000
 COMBINATION_PRESENCE = 0.9
-BAD_ROW_KINDS = (
-    "truncated_line",
-    "malformed_feature",
-    "feature_count_mismatch",
-    "invalid_label",
-    "missing_domain",
-    "unknown_common_index",
-    "duplicate_common_index",
-)
+BAD_ROW_KINDS = RAW_BAD_ROW_KINDS
 UNKNOWN_COMMON_INDEX = "ffffffffffffffff"
 SKELETON_HEADER = "sample_id,click,buy,common_feature_index,feature_num,feature_list\n"
 COMMON_HEADER = "common_feature_index,feature_num,feature_list\n"
