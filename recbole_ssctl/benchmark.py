@@ -155,50 +155,6 @@ def settings_hash(model, dataset, config_files, overrides):
 # --------------------------------------------------------------- one run
 
 
-class _RunProbe:
-    """Collects, inside a child run, the epoch times, the trainer and the last evaluated data."""
-
-    def __init__(self):
-        self.epoch_seconds = []
-        self.trainer = None
-        self.last_eval_data = None
-
-
-@contextlib.contextmanager
-def _probe(trainer_class):
-    """Time ``_train_epoch`` and record the loader of the last ``evaluate`` call.
-
-    :func:`run_recbole_ssctl` builds its trainer internally, so the measurements wrap the
-    two methods of the trainer class for the duration of the run and restore them after.
-    """
-    probe = _RunProbe()
-    originals = {name: trainer_class.__dict__.get(name) for name in ("_train_epoch", "evaluate")}
-    train_epoch, evaluate = trainer_class._train_epoch, trainer_class.evaluate
-
-    def timed_train_epoch(self, *args, **kwargs):
-        probe.trainer = self
-        start = time.perf_counter()
-        loss = train_epoch(self, *args, **kwargs)
-        probe.epoch_seconds.append(time.perf_counter() - start)
-        return loss
-
-    def recorded_evaluate(self, eval_data, *args, **kwargs):
-        probe.trainer = self
-        probe.last_eval_data = eval_data
-        return evaluate(self, eval_data, *args, **kwargs)
-
-    trainer_class._train_epoch = timed_train_epoch
-    trainer_class.evaluate = recorded_evaluate
-    try:
-        yield probe
-    finally:
-        for name, original in originals.items():
-            if original is None:
-                delattr(trainer_class, name)
-            else:
-                setattr(trainer_class, name, original)
-
-
 def _inference_ms_per_1000(model, loader, device):
     """Time ``model.predict`` over every batch of ``loader``; return ms per 1,000 samples."""
     import torch
@@ -228,7 +184,6 @@ def _plain(value):
 
 def run_one(spec):
     """Train and test one model x seed pair in this process; return its result dict."""
-    from recbole_ssctl import registry
     from recbole_ssctl.quick_start import run_recbole_ssctl
 
     started = time.perf_counter()
@@ -237,14 +192,9 @@ def run_one(spec):
 
         torch.set_num_threads(spec.threads)
     config_dict = {"checkpoint_dir": spec.checkpoint_dir, **spec.overrides, "seed": spec.seed}
-    model_class = registry.get_model(spec.model)
-    trainer_class = registry.get_trainer(model_class)
-    with _probe(trainer_class) as probe:
-        output = run_recbole_ssctl(spec.model, spec.dataset, spec.config_files, config_dict, saved=True)
-    trainer = probe.trainer
-    inference_ms, test_samples = _inference_ms_per_1000(
-        trainer.model, probe.last_eval_data, trainer.device
-    )
+    output = run_recbole_ssctl(spec.model, spec.dataset, spec.config_files, config_dict, saved=True)
+    trainer = output["trainer"]
+    inference_ms, test_samples = _inference_ms_per_1000(trainer.model, output["test_data"], trainer.device)
     with contextlib.suppress(OSError):
         os.remove(trainer.saved_model_file)
         os.rmdir(spec.checkpoint_dir)
@@ -258,8 +208,10 @@ def run_one(spec):
             key: _plain(value) for key, value in (output["best_valid_result"] or {}).items()
         },
         "parameters": int(sum(p.numel() for p in trainer.model.parameters())),
-        "epochs_trained": len(probe.epoch_seconds),
-        "train_seconds_per_epoch": float(np.median(probe.epoch_seconds)) if probe.epoch_seconds else None,
+        "epochs_trained": len(trainer.train_epoch_seconds),
+        "train_seconds_per_epoch": (
+            float(np.median(trainer.train_epoch_seconds)) if trainer.train_epoch_seconds else None
+        ),
         "inference_ms_per_1000": inference_ms,
         "test_samples": int(test_samples),
         "wall_seconds": time.perf_counter() - started,

@@ -102,8 +102,10 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
 
     Returns:
         dict: ``model_file`` (the best checkpoint, when saved), ``best_valid_score``,
-        ``valid_score_bigger``, ``best_valid_result``, ``test_result`` and ``test_table``
-        (the text table); from the first process when several train.
+        ``valid_score_bigger``, ``best_valid_result``, ``test_result``, ``test_table`` (the
+        text table), ``trainer`` (its ``train_epoch_seconds`` and ``model``) and
+        ``test_data``. With several processes: the first process's result, without
+        ``trainer`` and ``test_data``.
     """
     if nproc > 1:
         return _run_processes(model, dataset, config_file_list, config_dict, saved, nproc)
@@ -140,6 +142,8 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
         "best_valid_result": best_valid_result,
         "test_result": test_result,
         "test_table": table,
+        "trainer": trainer,
+        "test_data": test_data,
     }
 
 
@@ -171,7 +175,7 @@ def _process_main(rank, model, dataset, config_file_list, config_dict, saved, np
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
     if rank == 0:
-        results.put(result)
+        results.put({key: value for key, value in result.items() if key not in ("trainer", "test_data")})
 
 
 def load_data_and_model(model_file):

@@ -1,5 +1,7 @@
 """Trainer that evaluates any RecBole context-aware model per domain."""
 
+import time
+
 import torch
 from recbole.data.dataloader import FullSortEvalDataLoader
 from recbole.trainer import Trainer
@@ -34,6 +36,14 @@ class MultiDomainTrainer(Trainer):
         self.valid_metric_bigger = is_bigger_better(self.valid_metric)
         self.best_valid_score = float("-inf") if self.valid_metric_bigger else float("inf")
         self.domains = None
+        self.train_epoch_seconds = []
+
+    def _train_epoch(self, train_data, epoch_idx, loss_func=None, show_progress=False):
+        """Train one epoch as RecBole does, recording its duration in ``train_epoch_seconds``."""
+        start = time.perf_counter()
+        loss = super()._train_epoch(train_data, epoch_idx, loss_func, show_progress)
+        self.train_epoch_seconds.append(time.perf_counter() - start)
+        return loss
 
     def _valid_epoch(self, valid_data, show_progress=False):
         valid_result = self.evaluate(valid_data, load_best_model=False, show_progress=show_progress)
