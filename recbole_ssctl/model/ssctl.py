@@ -113,7 +113,7 @@ class SSCTL(MultiDomainRecommender):
         self.lambda_max = check.number(config, "lambda_max", 1.0, low=0.0, low_open=True)
         self.ema_momentum = check.number(config, "ema_momentum", 0.999, low=0.0, high=1.0)
         self.pseudo_threshold = check.number(config, "pseudo_threshold", 0.9, low=0.0, high=1.0)
-        self.lambda_pseudo = check.number(config, "lambda_pseudo", 1.0, low=0.0)
+        self.lambda_pseudo = check.number(config, "lambda_pseudo", 0.1, low=0.0)
         self.lambda_cls = check.number(config, "lambda_cls", 1.0, low=0.0)
         self.classifier_stop_gradient = check.flag(config, "classifier_stop_gradient", True)
         self.has_classifier = self.use_isct or self.use_sddn
