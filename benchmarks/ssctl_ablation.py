@@ -15,6 +15,7 @@ import sys
 import time
 
 import recbole_ssctl  # noqa: F401  (patches RecBole)
+import torch
 from recbole_ssctl.quick_start import run_recbole_ssctl
 
 VARIANTS = {
@@ -59,7 +60,10 @@ def main():
     parser.add_argument("--dataset", default="ml-100k-md-sparse", help="dataset name")
     parser.add_argument("--seeds", type=int, nargs="+", default=[2020, 2021], help="training seeds")
     parser.add_argument("--report", help="also write the table as a Markdown page to this file")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     command = " ".join(["python"] + sys.argv)
     sys.argv = sys.argv[:1]  # RecBole's Config would read the options above as its own
 
@@ -84,7 +88,7 @@ def write_report(args, command, lines, seconds):
         "seeds. `valid` columns are the best validation result (early stopping on validation\n"
         "AUC), `test` columns the test result of that checkpoint. Settings not named keep\n"
         "the defaults of `properties/model/SSCTL.yaml` and `properties/overall.yaml`. This page\n"
-        f"is written by the script ({seconds / 60:.0f} minutes on 2 CPU cores):\n\n"
+        f"is written by the script ({seconds / 60:.0f} minutes on 2 shared CPU cores):\n\n"
         f"```\n{command}\n```\n\n" + "\n".join(lines) + "\n"
     )
     with open(args.report, "w", encoding="utf-8") as report:
