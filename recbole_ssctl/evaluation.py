@@ -53,6 +53,25 @@ def normalize_metric_key(name):
     return metric if token is None else f"{metric}[{token}]"
 
 
+def result_keys(metrics, domain_tokens):
+    """Return every key that :func:`evaluate_per_domain` returns for these metrics."""
+    names = [metric.lower() for metric in metrics]
+    keys = names + [f"{name}[{token}]" for token in domain_tokens for name in names]
+    if "auc" in names:
+        keys.append(MEAN_DOMAIN_AUC)
+    return keys
+
+
+def check_valid_metric(valid_metric, metrics, domain_tokens):
+    """Raise ``ValueError`` before training when ``valid_metric`` names no result key."""
+    keys = result_keys(metrics, domain_tokens)
+    if normalize_metric_key(valid_metric) not in keys:
+        raise ValueError(
+            f"valid_metric '{valid_metric}' is not among the results {keys}; choose one of "
+            f"those keys (metric names are case-insensitive, domain tokens are not)."
+        )
+
+
 def is_bigger_better(key):
     """Return whether larger values of the result ``key`` are better."""
     metric = key.split("[", 1)[0]

@@ -17,7 +17,7 @@ from recbole_ssctl import config_checks, distributed, registry
 from recbole_ssctl.compat import trusted_checkpoint_loading
 from recbole_ssctl.data.checks import warn_unscaled_numerical_features
 from recbole_ssctl.data.domain import DomainSpace, domain_field_name, log_domain_counts
-from recbole_ssctl.evaluation import format_domain_table
+from recbole_ssctl.evaluation import check_valid_metric, format_domain_table
 
 PACKAGE_ROOT = Path(__file__).resolve().parent
 
@@ -75,9 +75,24 @@ def prepare_builtin_dataset(config):
         getLogger().info(f"Prepared dataset '{name}' in {config['data_path']}")
 
 
+def check_dataset_folder(config):
+    """Raise ``ValueError`` with the ways to get a dataset when its folder is missing."""
+    from dataset_prep import movielens
+
+    if os.path.isdir(config["data_path"]):
+        return
+    raise ValueError(
+        f"Dataset '{config['dataset']}' not found: the folder '{config['data_path']}' does "
+        f"not exist. Use a built-in dataset ({', '.join(movielens.PRESETS)}), prepare "
+        f"Ali-CCP with 'python -m dataset_prep.aliccp raw|processed --input DIR', or set "
+        f"data_path to the folder that contains '{config['dataset']}/'."
+    )
+
+
 def load_data(config):
     """Create the dataset and its train / valid / test loaders, logging domain counts."""
     logger = getLogger()
+    check_dataset_folder(config)
     dataset = create_dataset(config)
     logger.info(dataset)
     warn_unscaled_numerical_features(config, dataset)
@@ -113,11 +128,12 @@ def run_recbole_ssctl(model, dataset, config_file_list=None, config_dict=None, s
     init_seed(config["seed"], config["reproducibility"])
     init_logger(config)
     logger = getLogger()
-    logger.info(config)
     config_checks.warn_unknown_settings(config, properties_dir())
+    logger.info(config)
     prepare_builtin_dataset(config)
 
     _, (train_data, valid_data, test_data), domains, counts = load_data(config)
+    check_valid_metric(config["valid_metric"], config["metrics"], domains.tokens)
     init_seed(config["seed"] + config["local_rank"], config["reproducibility"])
     model_class = registry.get_model(config["model"])
     model = model_class(config, train_data._dataset).to(config["device"])

@@ -1,5 +1,6 @@
 """Model name -> model class and trainer class: the plugin's models first, then RecBole's."""
 
+import difflib
 import importlib
 
 from recbole.utils import ModelType
@@ -43,13 +44,35 @@ def get_model(name):
         return getattr(importlib.import_module(_PLUGIN_MODELS[name][0]), name)
     try:
         return recbole_get_model(name)
-    except (ValueError, ImportError) as error:
-        # RecBole's lookup imports its optional lightgbm/xgboost wrappers on the way and
-        # raises ImportError for any unknown name when those packages are absent.
-        raise ValueError(
-            f"Model '{name}' is neither a recbole-ssctl model ({plugin_model_names()}) "
-            f"nor a RecBole model ({error}). Model names are case-sensitive, e.g. DeepFM."
-        ) from None
+    except (ValueError, ImportError, AttributeError):
+        # RecBole raises ValueError for unknown names, AttributeError for a known module
+        # with the wrong case (deepfm), and ImportError when its optional lightgbm or
+        # xgboost wrappers cannot be imported on the way.
+        pass
+    raise ValueError(_unknown_model_message(name))
+
+
+def _recbole_context_model_names():
+    import recbole.model.context_aware_recommender as context_models
+
+    return sorted(name for name, value in vars(context_models).items() if isinstance(value, type))
+
+
+def _unknown_model_message(name):
+    plugin_names = plugin_model_names()
+    recbole_names = _recbole_context_model_names()
+    candidates = plugin_names + recbole_names
+    same_letters = [candidate for candidate in candidates if candidate.lower() == name.lower()]
+    if same_letters:
+        hint = f" Model names are case-sensitive: did you mean '{same_letters[0]}'?"
+    else:
+        close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+        hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (
+        f"Model '{name}' is neither a recbole-ssctl model nor a RecBole model.{hint} "
+        f"recbole-ssctl models: {', '.join(plugin_names)}; RecBole's context-aware models: "
+        f"{', '.join(recbole_names)}."
+    )
 
 
 def get_trainer(model_class):

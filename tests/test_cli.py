@@ -61,3 +61,25 @@ def test_command_line_rejects_unknown_model(tmp_path):
     completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert completed.returncode != 0
     assert "Model 'NoSuchModel' is neither" in completed.stderr
+
+
+def test_command_line_suggests_case_of_model_name(tmp_path):
+    command = [sys.executable, str(SCRIPT), "--model=deepfm", "--dataset=planted"]
+    completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert "did you mean 'DeepFM'?" in completed.stderr
+
+
+def test_unknown_model_message_names_no_optional_package(tmp_path):
+    command = [sys.executable, str(SCRIPT), "--model=SSCLT", "--dataset=planted"]
+    completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert "Did you mean 'SSCTL'" in completed.stderr
+    assert "lightgbm" not in completed.stderr
+
+
+def test_missing_dataset_folder_names_the_options(tmp_path):
+    command = [sys.executable, str(SCRIPT), "--model=DeepFM", "--dataset=nowhere", f"--data_path={tmp_path}"]
+    completed = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert completed.returncode == 2
+    assert "Dataset 'nowhere' not found" in completed.stderr
+    assert "ml-100k-md" in completed.stderr

@@ -6,7 +6,7 @@ import math
 import pytest
 from recbole.trainer import Trainer
 
-from conftest import build_run, write_planted_dataset
+from conftest import build_run, planted_config, write_planted_dataset
 from recbole_ssctl.evaluation import format_domain_table, is_bigger_better, normalize_metric_key
 
 
@@ -116,3 +116,11 @@ def test_table_shows_missing_value_as_na():
     table = format_domain_table(result, ["a", "b"], {"a": 3, "b": 5})
     row_a = [line for line in table.splitlines() if line.startswith("a ")][0]
     assert "n/a" in row_a
+
+
+def test_unknown_valid_metric_fails_before_training(planted_data_path):
+    from recbole_ssctl.quick_start import run_recbole_ssctl
+
+    settings = planted_config(planted_data_path, valid_metric="AUC[nowhere]")
+    with pytest.raises(ValueError, match="not among the results"):
+        run_recbole_ssctl("DeepFM", "planted", config_dict=settings, saved=False)

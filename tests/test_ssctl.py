@@ -190,3 +190,11 @@ def test_copied_rows_are_pseudo_labelled_to_sparse_domain(tmp_path):
     weighting.train()
     weights = weighting(confidence)
     assert weights[copied].mean().item() > weights[~copied].mean().item()
+
+
+def test_warmup_covering_all_epochs_is_reported(planted_data_path, caplog):
+    import logging
+
+    with caplog.at_level(logging.WARNING):
+        build_run("SSCTL", planted_data_path, epochs=1, warmup_epochs=1)
+    assert "training ends before the pseudo-label stage" in caplog.text

@@ -41,6 +41,12 @@ class SSCTLTrainer(MultiDomainTrainer):
     def __init__(self, config, model):
         super().__init__(config, model)
         self.warmup_epochs = config_checks.number(config, "warmup_epochs", 1, low=0, integer=True)
+        if model.use_isct and self.warmup_epochs >= self.epochs:
+            self.logger.warning(
+                f"warmup_epochs={self.warmup_epochs} is not below epochs={self.epochs}, so "
+                f"training ends before the pseudo-label stage starts. Raise epochs or lower "
+                f"warmup_epochs to train with pseudo-labels."
+            )
         self._classifier_valid_data = None
         self._stage = None
 
