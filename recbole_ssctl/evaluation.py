@@ -6,7 +6,7 @@ Result keys, as they appear in RecBole's result dict and may be named in ``valid
 * ``auc[TOKEN]``, ``logloss[TOKEN]``: per domain, named by the domain's original token;
 * ``mean_domain_auc``: the mean of the per-domain AUCs that exist.
 
-A set with only one class has no AUC: its value is ``None`` and a warning says why.
+A set with only one class has no AUC. Its value is ``None``, and a warning gives the reason.
 """
 
 import re
