@@ -10,8 +10,12 @@ setup(
     long_description=long_description,
     long_description_content_type="text/markdown",
     python_requires=">=3.9",
-    packages=find_packages(include=["recbole_ssctl", "recbole_ssctl.*", "dataset_prep"]),
-    package_dir={"": "."},
+    packages=find_packages(include=["recbole_ssctl", "recbole_ssctl.*", "dataset_prep"])
+    + ["recbole_ssctl.properties"],
+    # The .yaml property files live in properties/ at the top of the repository and are
+    # installed as recbole_ssctl/properties/, where quick_start.properties_dir() finds them.
+    package_dir={"": ".", "recbole_ssctl.properties": "properties"},
+    package_data={"recbole_ssctl.properties": ["*.yaml", "model/*.yaml", "dataset/*.yaml"]},
     include_package_data=False,
     install_requires=[
         # 1.2.1 exactly: recbole_ssctl.compat patches named methods of this release.

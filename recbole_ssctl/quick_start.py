@@ -71,7 +71,9 @@ def prepare_builtin_dataset(config):
     if name not in movielens.PRESETS:
         return
     data_root = os.path.dirname(os.path.normpath(config["data_path"]))
-    if movielens.ensure_prepared(name, data_root, str(properties_dir() / "dataset")):
+    # The property file goes to ./properties/dataset/, which property_files() reads first;
+    # in a checkout that is the shipped file, and an installed package is left untouched.
+    if movielens.ensure_prepared(name, data_root, str(Path("properties") / "dataset")):
         getLogger().info(f"Prepared dataset '{name}' in {config['data_path']}")
 
 
