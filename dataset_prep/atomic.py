@@ -1,8 +1,8 @@
 """Write RecBole atomic files and dataset property files safely.
 
-Every output is written under a temporary name in the destination folder and renamed into
-place only when the whole conversion succeeded, so an interrupted run never leaves a file
-that looks complete, and a re-run replaces earlier output in one step.
+Every output is written under a temporary name in the destination folder. It is renamed
+into place only when the whole conversion succeeded, so an interrupted run leaves no file
+that looks complete. A re-run replaces earlier output in one step.
 """
 
 import contextlib

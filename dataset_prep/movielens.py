@@ -9,7 +9,7 @@ trivially perfect.
 
 The interactions of each domain are split at random into training, validation and test
 files (80/10/10 by default). The split depends only on ``--seed`` and on each
-(user, item) pair, so every model and every training seed sees the same split, and the
+(user, item) pair, so every model and every training seed gets the same split, and the
 same arguments give byte-identical files. ``--domain-keep`` thins the training
 interactions of one domain to create an imbalance on purpose and leaves validation and
 test untouched.

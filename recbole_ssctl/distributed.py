@@ -2,8 +2,9 @@
 
 RecBole 1.2.1 runs one process per GPU with the NCCL backend only. The compat layer adds
 the gloo backend, so the same path runs on CPU machines (one process per core group).
-Evaluation loaders then give each process a shard of the data; :func:`gather_in_order`
-puts the shards back together so metrics are computed on the whole split exactly once.
+Evaluation loaders then give each process a shard of the data. :func:`gather_in_order`
+puts the shards back together, so metrics cover every row of the split once (a
+two-process test compares them with a single-process evaluation).
 """
 
 import socket
